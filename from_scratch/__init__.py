@@ -1,0 +1,13 @@
+"""from_scratch: a small, fast, honest deep-learning library in NumPy, built chapter by chapter.
+
+    import from_scratch as fs
+    from from_scratch import nn, optim, functional as F
+"""
+
+from . import functional, ops, testing
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .random import default_generator, manual_seed
+from .tensor import Tensor, as_tensor, get_default_dtype, set_default_dtype, tensor
+from .creation import arange, cat, maximum, ones, ones_like, rand, randn, stack, where, zeros, zeros_like
+
+__version__ = "0.1.0"
