@@ -35,7 +35,7 @@ lab: $(STAMP)  ## open JupyterLab on the chapters
 
 test: $(STAMP) seed-data  ## run the unit tests, then re-execute every chapter under nbval
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -v -p no:randomly
+	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
 
 unit: $(STAMP)  ## the unit tests only
 	$(PY) -m pytest tests -q
