@@ -33,9 +33,14 @@ seed-data:  ## copy the MNIST files from ../shared/data into the cache, when tha
 lab: $(STAMP)  ## open JupyterLab on the chapters
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: $(STAMP) seed-data  ## run the unit tests, then re-execute every chapter under nbval
+# Chapters are compared twice: with the default BLAS thread count and with one thread, a proxy
+# for "the stored outputs hold on another CPU" (summation order changes with the threads).
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+test: $(STAMP) seed-data  ## unit tests, then every chapter under nbval (default threads, then one)
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
+	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -q
+	$(ONE_THREAD) $(PY) -m pytest $(NBVAL) $(CHAPTERS) -q
 
 unit: $(STAMP)  ## the unit tests only
 	$(PY) -m pytest tests -q
@@ -44,10 +49,33 @@ chapters: $(STAMP) seed-data  ## every chapter under nbval, default thread count
 	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
 
 chapters-1thread: $(STAMP) seed-data  ## every chapter under nbval, one BLAS thread
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
+	$(ONE_THREAD) $(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
 
 notebooks: $(STAMP) seed-data  ## re-execute every chapter in place to refresh the stored outputs
 	$(PY) tools/run_notebooks.py $(CHAPTERS)
+
+student: $(STAMP)  ## write the student edition to build/student/ (never overwrites; FORCE=1 does)
+	$(PY) tools/student.py --out build/student $(if $(filter 1 yes true,$(FORCE)),--force)
+
+grade: $(STAMP)  ## grade a student's notebook: make grade NB=build/student/01_autograd.ipynb
+	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/notebook.ipynb [TIMEOUT=60]"; exit 2; }
+	$(PY) tools/grade.py "$(NB)" --timeout $(or $(TIMEOUT),60)
+
+# PyTorch is needed by `make bench` only. Installed first and by exact version (a CPU-only
+# build here), so that the loose `torch>=2.0` of the bench extra is already satisfied and pip
+# never resolves it to a CUDA build. Elsewhere: TORCH_PIP_ARGS="--index-url <CPU wheel index>".
+TORCH ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) seed-data  ## speed/accuracy/memory vs NumPy, PyTorch, sklearn (BENCH_ARGS=...)
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH)"
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff on the library, tests, tools and benchmarks
 	$(VENV)/bin/ruff check from_scratch tests tools benchmarks

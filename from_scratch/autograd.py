@@ -9,10 +9,15 @@ runs the step on Tensors and, when gradients are wanted, records it in the graph
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 
 _grad_enabled = True
+
+# tensor.py sets these once Tensor exists: it imports this module, so this module cannot import
+# it at the top, and an import inside Function.apply would cost a lookup on every operation.
+Tensor = as_tensor = None
 
 
 def is_grad_enabled() -> bool:
@@ -42,9 +47,11 @@ class _GradMode(contextlib.ContextDecorator):
         return "no_grad()" if not self.enabled else "enable_grad()"
 
 
-def no_grad() -> _GradMode:
-    """`with fs.no_grad():` computes values without recording a graph (evaluation, updates)."""
-    return _GradMode(False)
+def no_grad(func: Callable | None = None):
+    """`with fs.no_grad():` computes values without recording a graph (evaluation, updates).
+
+    Also a decorator, written `@fs.no_grad()` or, as PyTorch allows, `@fs.no_grad`."""
+    return _GradMode(False) if func is None else _GradMode(False)(func)
 
 
 def enable_grad() -> _GradMode:
@@ -62,6 +69,9 @@ class Function:
     """
 
     __slots__ = ("inputs", "saved", "needs_input_grad", "released")
+
+    # True when backward always returns new arrays that nothing else holds (see run_backward).
+    fresh_grads = False
 
     def __init__(self):
         self.inputs: tuple | None = None
@@ -82,18 +92,16 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run forward on Tensors; record the node when any input requires grad."""
-        from .tensor import Tensor, as_tensor
-
         tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in inputs]
         fn = cls()
         out = fn.forward(*[t.data for t in tensors], **options)
-        needs = tuple(t.requires_grad for t in tensors)
-        track = _grad_enabled and True in needs
-        result = Tensor._from_op(out, fn if track else None)
-        if track:
-            fn.inputs = tuple(tensors)
-            fn.needs_input_grad = needs
-        return result
+        if _grad_enabled:
+            needs = tuple(t._requires_grad for t in tensors)
+            if True in needs:
+                fn.inputs = tuple(tensors)
+                fn.needs_input_grad = needs
+                return Tensor._from_op(out, fn)
+        return Tensor._from_op(out, None)
 
     def release(self) -> None:
         """Drop saved arrays and inputs so memory is freed as soon as backward is done."""
@@ -119,20 +127,22 @@ def topological_order(root) -> list:
         if children_done:
             order.append(tensor)
             continue
-        if id(tensor) in visited:
+        key = id(tensor)
+        if key in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
+        visited.add(key)
         fn = tensor._ctx
-        if fn is None:
+        if fn is None:  # a leaf: no inputs to wait for
+            order.append(tensor)
             continue
+        stack.append((tensor, True))
         if fn.released:
             raise RuntimeError(
                 "Trying to backward through the graph a second time: its saved values were "
                 "freed by the first backward(). Call backward(retain_graph=True) the first "
                 "time if you really need to go through it twice, or recompute the forward pass.")
         for parent in fn.inputs:
-            if parent.requires_grad and id(parent) not in visited:
+            if parent._requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -142,29 +152,44 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate `grad` (d root / d root) to every leaf of the graph, accumulating into .grad."""
     order = topological_order(root)
     grads = {id(root): grad}
+    # Tensors whose gradient in `grads` is a new array that nothing else holds: a leaf may
+    # keep it as its .grad without a defensive copy (a sum, or from a fresh_grads Function).
+    owned = set()
     for tensor in order:
-        g = grads.pop(id(tensor), None)
+        key = id(tensor)
+        g = grads.pop(key, None)
         fn = tensor._ctx
-        if g is not None and (fn is None or tensor._retains_grad):
-            tensor._accumulate_grad(g)
         if fn is None:
+            if g is not None:
+                tensor._accumulate_grad(g, owned=key in owned)
             continue
         if g is not None:
+            if tensor._retains_grad:
+                tensor._accumulate_grad(g)
             input_grads = fn.backward(g)
-            if not isinstance(input_grads, tuple):
+            if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)
             if len(input_grads) != len(fn.inputs):
                 raise RuntimeError(
                     f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for "
                     f"{len(fn.inputs)} inputs; return one per input (None where there is none).")
-            for parent, parent_grad, needed in zip(fn.inputs, input_grads, fn.needs_input_grad):
+            for i, (parent, parent_grad, needed) in enumerate(
+                    zip(fn.inputs, input_grads, fn.needs_input_grad, strict=True)):
                 if not needed or parent_grad is None:
                     continue
-                key = id(parent)
-                if key in grads:
-                    grads[key] = grads[key] + parent_grad
+                if np.shape(parent_grad) != parent.data.shape:
+                    # Caught here: reshaping it later would hide a wrong gradient.
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape "
+                        f"{np.shape(parent_grad)} for input {i} of shape {parent.data.shape}; "
+                        f"they must match (sum over broadcast axes with unbroadcast(g, shape)).")
+                parent_key = id(parent)
+                if parent_key in grads:
+                    grads[parent_key] = grads[parent_key] + parent_grad
+                    owned.add(parent_key)
                 else:
-                    grads[key] = parent_grad
+                    grads[parent_key] = parent_grad
+                    if fn.fresh_grads:
+                        owned.add(parent_key)
         if not retain_graph:
             fn.release()
-

@@ -13,32 +13,37 @@ def _shape(shape) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
+def _wrap(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    """A Tensor of exactly arr's dtype (Tensor(arr) alone turns float64 into the default)."""
+    return Tensor(arr, requires_grad, dtype=arr.dtype)
+
+
 def zeros(*shape, requires_grad: bool = False, dtype=None) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype=dtype or get_default_dtype()), requires_grad)
+    return _wrap(np.zeros(_shape(shape), dtype=dtype or get_default_dtype()), requires_grad)
 
 
 def ones(*shape, requires_grad: bool = False, dtype=None) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype=dtype or get_default_dtype()), requires_grad)
+    return _wrap(np.ones(_shape(shape), dtype=dtype or get_default_dtype()), requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.data), requires_grad)
+    return _wrap(np.zeros_like(t.data), requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.data), requires_grad)
+    return _wrap(np.ones_like(t.data), requires_grad)
 
 
 def randn(*shape, requires_grad: bool = False, dtype=None) -> Tensor:
     """Standard normal samples from the library's generator (see fs.manual_seed)."""
     dtype = np.dtype(dtype or get_default_dtype())
-    return Tensor(default_generator().standard_normal(_shape(shape), dtype=dtype), requires_grad)
+    return _wrap(default_generator().standard_normal(_shape(shape), dtype=dtype), requires_grad)
 
 
 def rand(*shape, requires_grad: bool = False, dtype=None) -> Tensor:
     """Uniform samples in [0, 1) from the library's generator."""
     dtype = np.dtype(dtype or get_default_dtype())
-    return Tensor(default_generator().random(_shape(shape), dtype=dtype), requires_grad)
+    return _wrap(default_generator().random(_shape(shape), dtype=dtype), requires_grad)
 
 
 def arange(*args, dtype=None) -> Tensor:
@@ -46,9 +51,15 @@ def arange(*args, dtype=None) -> Tensor:
     return Tensor(np.arange(*args), dtype=dtype)
 
 
+def _as_tensors(items) -> list:
+    """Arrays among tensors take the first tensor's float dtype (no float64 promotion)."""
+    like = next((t for t in items if isinstance(t, Tensor)), None)
+    return [as_tensor(t, like=like) for t in items]
+
+
 def cat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis (torch.cat / np.concatenate)."""
-    tensors = list(tensors)
+    tensors = _as_tensors(list(tensors))
     if not tensors:
         raise ValueError("cat() needs at least one tensor")
     return ops.Cat.apply(*tensors, axis=axis if dim is None else dim)
@@ -56,7 +67,7 @@ def cat(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
 
 def stack(tensors, axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis (torch.stack / np.stack)."""
-    tensors = list(tensors)
+    tensors = _as_tensors(list(tensors))
     if not tensors:
         raise ValueError("stack() needs at least one tensor")
     shapes = {t.shape if isinstance(t, Tensor) else np.shape(t) for t in tensors}

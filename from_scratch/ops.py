@@ -110,6 +110,8 @@ class PowScalar(Function):
 
     def backward(self, grad):
         x, p = self.saved
+        if p == 0:  # x**0 is constant: gradient 0 everywhere, even at x = 0 (as PyTorch)
+            return np.zeros_like(grad)
         return grad * p * x ** (p - 1)
 
 
@@ -190,8 +192,11 @@ class Sigmoid(Function):
     """z = 1 / (1 + e^-x), and dz/dx = z (1 - z)"""
 
     def forward(self, x):
-        # The tanh form never overflows, unlike 1 / (1 + np.exp(-x)) for x = -1000.
-        z = 0.5 * (1 + np.tanh(0.5 * x))
+        # For x = -1000, e^-x overflows to inf and 1 / (1 + inf) = 0 is the right limit, so the
+        # warning is silenced. Unlike 0.5 (1 + tanh(x/2)), which rounds to 0 below x = -17 in
+        # float32, this keeps full relative precision in the tails.
+        with np.errstate(over="ignore"):
+            z = 1 / (1 + np.exp(-x))
         self.save_for_backward(z)
         return z
 
@@ -218,7 +223,9 @@ class Clip(Function):
 
     def forward(self, x, low=None, high=None):
         self.save_for_backward(x, low, high)
-        return np.clip(x, low, high)
+        z = np.clip(x, low, high)
+        # A np.float64 bound would promote float32 data to float64 under NumPy 2.
+        return z.astype(x.dtype, copy=False) if x.dtype.kind == "f" else z
 
     def backward(self, grad):
         x, low, high = self.saved
@@ -288,10 +295,11 @@ class MatMul(Function):
         # Treat 1-D operands as a row (left) or column (right) matrix, as NumPy does.
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
-        if x.ndim == 1:
-            grad = np.expand_dims(grad, -2)
+        # y first: for 1-D @ 1-D the gradient is 0-d and must become (1, 1) in this order.
         if y.ndim == 1:
             grad = np.expand_dims(grad, -1)
+        if x.ndim == 1:
+            grad = np.expand_dims(grad, -2)
         gx = gy = None
         if self.needs_input_grad[0]:
             gx = unbroadcast(grad @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
@@ -307,7 +315,14 @@ class Linear(Function):
     the input is data (the first layer), which is a third of a layer's backward cost.
     """
 
+    fresh_grads = True  # every gradient below is a new array: W.grad can keep it uncopied
+
     def forward(self, x, weight, bias=None):
+        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; "
+                f"the weight is (out_features, in_features), so the input must be "
+                f"(..., {weight.shape[-1]}).")
         self.save_for_backward(x, weight)
         # (N, in) @ (in, out) -> (N, out)
         y = x @ weight.T
@@ -319,12 +334,12 @@ class Linear(Function):
         x, weight = self.saved
         needs = self.needs_input_grad
         gx = grad @ weight if needs[0] else None
-        gw = None
-        if needs[1]:
-            # (out, N) @ (N, in) -> (out, in); leading batch dims are folded into N.
-            gw = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
-        gb = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if len(needs) > 2 and needs[2] else None
-        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+        if grad.ndim != 2:  # leading batch dims (or none) are folded into one axis N
+            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        gw = grad.T @ x if needs[1] else None  # (out, N) @ (N, in) -> (out, in)
+        if len(needs) == 2:
+            return gx, gw
+        return gx, gw, grad.sum(axis=0) if needs[2] else None
 
 
 # ----------------------------------------------------------------------------- reductions
@@ -338,9 +353,11 @@ def _normalize_axis(axis, ndim):
         axis = (int(axis),)
     out = []
     for a in axis:
-        if not -ndim <= a < max(ndim, 1):
+        # As in PyTorch, a 0-d tensor accepts axis 0 or -1 (meaning: reduce nothing).
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimension(s)")
-        out.append(a % ndim if ndim else 0)
+        if ndim:
+            out.append(a % ndim)
     return tuple(sorted(out))
 
 
@@ -484,8 +501,10 @@ class Transpose(Function):
     def forward(self, x, axes=None):
         if axes is None:
             axes = tuple(reversed(range(x.ndim)))
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose axes {tuple(axes)} are not a permutation of the "
+        # Negative axes count from the end; backward's argsort needs them as 0..ndim-1.
+        given, axes = axes, tuple(a % x.ndim if -x.ndim <= a < x.ndim else a for a in axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose axes {tuple(given)} are not a permutation of the "
                              f"{x.ndim} axes of a tensor of shape {x.shape}")
         self.save_for_backward(axes)
         return np.transpose(x, axes)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
-from .autograd import is_grad_enabled, run_backward
+from . import autograd, ops
+from .autograd import run_backward
 
 DEFAULT_DTYPE = np.dtype(np.float32)  # the one place the default float type is set
 
@@ -187,10 +187,14 @@ class Tensor:
             grad = grad.astype(self.dtype, copy=False)
         run_backward(self, grad, retain_graph=retain_graph)
 
-    def _accumulate_grad(self, g: np.ndarray) -> None:
+    def _accumulate_grad(self, g: np.ndarray, owned: bool = False) -> None:
+        """Add g into .grad; `owned` means g is a new array nobody else holds (run_backward)."""
         if self.grad is None:
-            # A private copy: g may be shared with another input (x + x) or a view.
-            self.grad = np.array(g, dtype=self.data.dtype, copy=True).reshape(self.data.shape)
+            if owned and type(g) is np.ndarray and g.dtype == self.data.dtype:
+                self.grad = g  # ours alone: skip the copy (six weight-sized copies per step)
+            else:
+                # A private copy: g may be shared with another input (x + x) or a view.
+                self.grad = np.array(g, dtype=self.data.dtype, copy=True).reshape(self.data.shape)
         else:
             self.grad += g
 
@@ -250,6 +254,8 @@ class Tensor:
         return ops.Div.apply(as_tensor(other, like=self), self)
 
     def __pow__(self, other):
+        if isinstance(other, np.generic):
+            other = other.item()  # np.float64(2.0) -> 2.0: float32 data must stay float32
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return ops.PowScalar.apply(self, p=other)
         return ops.Pow.apply(self, as_tensor(other, like=self))
@@ -270,6 +276,9 @@ class Tensor:
         return self
 
     def __getitem__(self, index):
+        if not (self._requires_grad and autograd._grad_enabled):
+            # Nothing to record (a batch of data, or under no_grad): skip the graph node.
+            return Tensor._from_op(self.data[_unwrap_index(index)], None)
         return ops.GetItem.apply(self, index=_unwrap_index(index))
 
     # Comparisons give boolean tensors outside the graph (as in PyTorch).
@@ -417,12 +426,16 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     float32 tensor times 0.5 stays float32."""
     if isinstance(x, Tensor):
         return x
+    if isinstance(x, np.generic) and x.dtype.kind in "iuf":
+        # NumPy 2 lets np.int64(3) or np.float64(0.5) promote float32 arrays to float64;
+        # as Python numbers they take like's dtype instead (np.sum(mask) is an np.int64).
+        x = x.item()
     if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
         kind = like.data.dtype.kind
         if kind == "f" or isinstance(x, int):
             return Tensor._from_op(np.asarray(x, dtype=like.data.dtype), None)
     if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
-        if like is not None and x.dtype.kind == "f" and like.data.dtype.kind == "f":
+        if like is not None and x.dtype.kind in "fiu" and like.data.dtype.kind == "f":
             x = x.astype(like.data.dtype, copy=False)  # no silent float64 promotion
         return Tensor._from_op(x, None)
     return Tensor._from_op(_to_array(x, copy=False), None)
@@ -431,3 +444,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a Tensor (a copy of `data`); floats are float32 unless `dtype` says otherwise."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# autograd.py cannot import this module (this module imports it): hand it the names it needs.
+autograd.Tensor, autograd.as_tensor = Tensor, as_tensor

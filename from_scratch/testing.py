@@ -28,7 +28,7 @@ def _float64_inputs(inputs):
 
 def _evaluate(fn, arrays, checked, requires_grad=False):
     args = [Tensor(a, requires_grad=requires_grad, dtype=np.float64) if c else a
-            for a, c in zip(arrays, checked)]
+            for a, c in zip(arrays, checked, strict=True)]
     out = fn(*args)
     if not isinstance(out, Tensor):
         out = Tensor(np.asarray(out, dtype=np.float64), dtype=np.float64)
@@ -43,7 +43,7 @@ def numerical_grad(fn, *inputs, eps: float = 1e-6, weight=None) -> tuple:
     with no_grad():
         base = _evaluate(fn, arrays, checked)[1].data
         w = np.ones_like(base) if weight is None else np.asarray(weight, dtype=np.float64)
-        for i, (arr, c) in enumerate(zip(arrays, checked)):
+        for arr, c in zip(arrays, checked, strict=True):
             if not c:
                 grads.append(None)
                 continue
@@ -75,20 +75,21 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     args, out = _evaluate(fn, arrays, checked, requires_grad=True)
     if not np.all(np.isfinite(out.data)):
         bad = np.argwhere(~np.isfinite(out.data))
+        first = tuple(int(k) for k in bad[0])  # ints, so the message reads (0,) not np.int64(0)
         raise AssertionError(f"gradcheck: fn produced {len(bad)} non-finite value(s) (nan/inf), "
-                             f"first at index {tuple(bad[0])}: {out.data[tuple(bad[0])]}")
+                             f"first at index {first}: {out.data[first]}")
     weight = np.random.default_rng(seed).uniform(0.5, 1.5, size=out.shape)
     if out.requires_grad:
         out.backward(weight)
     numeric = numerical_grad(fn, *arrays, eps=eps, weight=weight)
 
     problems = []
-    for i, (arg, c, num) in enumerate(zip(args, checked, numeric)):
+    for i, (arg, c, num) in enumerate(zip(args, checked, numeric, strict=True)):
         if not c:
             continue
         ana = arg.grad if arg.grad is not None else np.zeros_like(num)
         if not np.all(np.isfinite(ana)):
-            j = tuple(np.argwhere(~np.isfinite(ana))[0])
+            j = tuple(int(k) for k in np.argwhere(~np.isfinite(ana))[0])
             problems.append(f"input {i}: analytic gradient is not finite at {j}: {ana[j]}")
             continue
         err = np.abs(ana - num)

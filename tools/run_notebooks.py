@@ -34,7 +34,9 @@ def run(path: pathlib.Path, timeout: int = 600) -> float:
 
 
 def main(argv: list[str]) -> int:
-    paths = [pathlib.Path(p) for p in argv] or sorted(pathlib.Path("notebooks").glob("[0-9]*.ipynb"))
+    paths = [pathlib.Path(p) for p in argv]
+    if not paths:
+        paths = sorted(pathlib.Path("notebooks").glob("[0-9]*.ipynb"))
     failed = 0
     for path in paths:
         try:
