@@ -30,8 +30,11 @@ seed-data:  ## copy the MNIST files from ../shared/data into the cache, when tha
 		cp -n $(SHARED_MNIST)/*-ubyte.gz "$(FROM_SCRATCH_DATA)/mnist/" 2>/dev/null || true; \
 	fi
 
-lab: $(STAMP)  ## open JupyterLab on the chapters
-	$(VENV)/bin/jupyter lab notebooks/
+# Jupyter refuses to start as root unless told; containers (Docker, some cloud shells) run as root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: $(STAMP)  ## open JupyterLab on the chapters (LAB_ARGS="--no-browser --port 8889" ...)
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
 # Chapters are compared twice: with the default BLAS thread count and with one thread, a proxy
 # for "the stored outputs hold on another CPU" (summation order changes with the threads).
@@ -39,7 +42,7 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 test: $(STAMP) seed-data  ## unit tests, then every chapter under nbval (default threads, then one)
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -q
+	$(PY) -m pytest $(NBVAL) $(CHAPTERS) -v
 	$(ONE_THREAD) $(PY) -m pytest $(NBVAL) $(CHAPTERS) -q
 
 unit: $(STAMP)  ## the unit tests only

@@ -25,50 +25,42 @@ def _inputs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
             rng.standard_normal((4, 4)).astype(np.float32))
 
 
-def small_graph_fs(iterations: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of `iterations` forward+backward passes of the 10-op graph."""
+def _ten_ops(a, b):
+    """The 10-op graph, forward and backward; the same lines serve both libraries."""
+    a.grad = b.grad = None
+    c = a * b
+    d = c + a
+    e = d.tanh()
+    f = e @ b
+    g = f.relu()
+    h = g - a
+    i = h * 0.5
+    j = i.exp()
+    k = j.sigmoid()
+    k.sum().backward()
+
+
+def _time_small_graph(make, iterations: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of `iterations` passes of the 10-op graph on leaves made by `make`."""
     a0, b0 = _inputs()
-    a = fs.tensor(a0, requires_grad=True)
-    b = fs.tensor(b0, requires_grad=True)
+    a, b = make(a0), make(b0)
     gc.collect()
     start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(iterations):
-        a.grad = b.grad = None
-        c = a * b
-        d = c + a
-        e = d.tanh()
-        f = e @ b
-        g = f.relu()
-        h = g - a
-        i = h * 0.5
-        j = i.exp()
-        k = j.sigmoid()
-        k.sum().backward()
+        _ten_ops(a, b)
     return time.perf_counter() - start, time.process_time() - start_cpu
+
+
+def small_graph_fs(iterations: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of `iterations` forward+backward passes of the 10-op graph."""
+    return _time_small_graph(lambda v: fs.tensor(v, requires_grad=True), iterations)
 
 
 def small_graph_torch(iterations: int) -> tuple[float, float]:
     """The same graph in PyTorch (CPU)."""
     import torch
 
-    a0, b0 = _inputs()
-    a = torch.tensor(a0, requires_grad=True)
-    b = torch.tensor(b0, requires_grad=True)
-    gc.collect()
-    start, start_cpu = time.perf_counter(), time.process_time()
-    for _ in range(iterations):
-        a.grad = b.grad = None
-        c = a * b
-        d = c + a
-        e = d.tanh()
-        f = e @ b
-        g = f.relu()
-        h = g - a
-        i = h * 0.5
-        j = i.exp()
-        k = j.sigmoid()
-        k.sum().backward()
-    return time.perf_counter() - start, time.process_time() - start_cpu
+    return _time_small_graph(lambda v: torch.tensor(v, requires_grad=True), iterations)
 
 
 def small_graph_gradients_agree() -> bool:
@@ -80,7 +72,7 @@ def small_graph_gradients_agree() -> bool:
     for make in (lambda v: fs.tensor(v, requires_grad=True),
                  lambda v: torch.tensor(v, requires_grad=True)):
         a, b = make(a0), make(b0)
-        ((((a * b + a).tanh() @ b).relu() - a) * 0.5).exp().sigmoid().sum().backward()
+        _ten_ops(a, b)
         grads.append([np.asarray(a.grad), np.asarray(b.grad)])
     return all(np.allclose(x, y, rtol=1e-4, atol=1e-6) for x, y in zip(*grads, strict=True))
 

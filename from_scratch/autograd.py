@@ -151,17 +151,13 @@ def topological_order(root) -> list:
 def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate `grad` (d root / d root) to every leaf of the graph, accumulating into .grad."""
     order = topological_order(root)
-    grads = {id(root): grad}
-    # Tensors whose gradient in `grads` is a new array that nothing else holds: a leaf may
-    # keep it as its .grad without a defensive copy (a sum, or from a fresh_grads Function).
-    owned = set()
+    grads = {id(root): grad}  # gradients waiting for their tensor's turn, by id(tensor)
     for tensor in order:
-        key = id(tensor)
-        g = grads.pop(key, None)
+        g = grads.pop(id(tensor), None)
         fn = tensor._ctx
-        if fn is None:
+        if fn is None:  # a leaf: only the root can have a gradient waiting here (see below)
             if g is not None:
-                tensor._accumulate_grad(g, owned=key in owned)
+                tensor._accumulate_grad(g)
             continue
         if g is not None:
             if tensor._retains_grad:
@@ -169,27 +165,28 @@ def run_backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             input_grads = fn.backward(g)
             if not isinstance(input_grads, (tuple, list)):
                 input_grads = (input_grads,)
-            if len(input_grads) != len(fn.inputs):
+            inputs, needs = fn.inputs, fn.needs_input_grad
+            if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{type(fn).__name__}.backward returned {len(input_grads)} gradients for "
-                    f"{len(fn.inputs)} inputs; return one per input (None where there is none).")
-            for i, (parent, parent_grad, needed) in enumerate(
-                    zip(fn.inputs, input_grads, fn.needs_input_grad, strict=True)):
-                if not needed or parent_grad is None:
+                    f"{len(inputs)} inputs; return one per input (None where there is none).")
+            for i, parent_grad in enumerate(input_grads):
+                if parent_grad is None or not needs[i]:
                     continue
+                parent = inputs[i]
                 if np.shape(parent_grad) != parent.data.shape:
                     # Caught here: reshaping it later would hide a wrong gradient.
                     raise RuntimeError(
                         f"{type(fn).__name__}.backward returned a gradient of shape "
                         f"{np.shape(parent_grad)} for input {i} of shape {parent.data.shape}; "
                         f"they must match (sum over broadcast axes with unbroadcast(g, shape)).")
-                parent_key = id(parent)
-                if parent_key in grads:
-                    grads[parent_key] = grads[parent_key] + parent_grad
-                    owned.add(parent_key)
+                if parent._ctx is None:
+                    # A leaf has nothing to wait for: add into its .grad now (no dict entry).
+                    # A fresh_grads array is new and ours alone, so .grad may keep it uncopied.
+                    parent._accumulate_grad(parent_grad, owned=fn.fresh_grads)
                 else:
-                    grads[parent_key] = parent_grad
-                    if fn.fresh_grads:
-                        owned.add(parent_key)
+                    key = id(parent)
+                    pending = grads.get(key)
+                    grads[key] = parent_grad if pending is None else pending + parent_grad
         if not retain_graph:
             fn.release()

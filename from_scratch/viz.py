@@ -363,7 +363,7 @@ def _split_key(key: str) -> tuple[str | None, str]:
 
 
 def plot_history(history, xlabel: str = "epoch", start: int = 1, logy: bool = False,
-                 ax=None, title: str | None = None) -> Figure:
+                 ax=None, title: str | None = None, ylabel: str | None = None) -> Figure:
     """Draw training curves from a dict {name: list of numbers}; returns the Figure.
 
     Names with a split prefix (`train_loss`, `test_loss`, `train_acc`, `val acc`, ...) are
@@ -374,6 +374,9 @@ def plot_history(history, xlabel: str = "epoch", start: int = 1, logy: bool = Fa
     The i-th value of every curve is drawn at x = start + i. A curve may be shorter than the
     others (a run that stopped early), and nan or inf values are left out of the line.
     `logy=True` uses a logarithmic y axis (for losses that fall by orders of magnitude).
+    Every panel's y axis is labelled: with `ylabel` if given, else with what its curves
+    measure (`loss` for train_loss and test_loss), else "value". Pass e.g. ylabel="loss"
+    when the curves are named after runs.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -418,8 +421,12 @@ def plot_history(history, xlabel: str = "epoch", start: int = 1, logy: bool = Fa
             line, = axis.plot(x, y, marker=marker, markersize=4, label=label)
             line.set_gid(name)
         axis.set_xlabel(xlabel)
+        keys = [_split_key(name) for name in names]
+        measured = {m for split, m in keys if split is not None}
+        shared = measured.pop() if len(measured) == 1 and len(keys) == sum(
+            split is not None for split, _ in keys) else None  # e.g. train_loss and test_loss
+        axis.set_ylabel(ylabel if ylabel is not None else (metric or shared or "value"))
         if metric:
-            axis.set_ylabel(metric)
             axis.set_title(metric)
         if logy:
             axis.set_yscale("log")

@@ -122,3 +122,21 @@ def test_sgd_reads_a_changed_learning_rate_and_keeps_float32():
     opt.step()
     assert w.data.dtype == np.float32
     np.testing.assert_allclose(w.data, [-0.25, -0.25])
+
+
+def test_a_leaf_used_by_several_nodes_gets_the_sum_added_as_each_node_finishes():
+    # run_backward adds into a leaf's .grad as soon as a node hands it a gradient; the
+    # result must equal the sum over every use, whatever the order and ownership.
+    rng = np.random.default_rng(2)
+    w = fs.tensor(rng.normal(size=(3, 3)), dtype=np.float64, requires_grad=True)
+    x = fs.tensor(rng.normal(size=(4, 3)), dtype=np.float64)
+    h = F.linear(x, w)  # fresh gradient for w, kept uncopied
+    out = (F.linear(h, w) + w.sum() + (w * w).sum()).sum()  # again fresh, then Add, then Mul
+    out.backward()
+    ones = np.ones((4, 3))
+    g_h = ones @ w.data
+    expected = g_h.T @ x.data + ones.T @ h.data + 12 + 2 * 12 * w.data  # scalars x 12 entries
+    np.testing.assert_allclose(w.grad, expected)
+    before = w.grad.copy()
+    (F.linear(x, w).sum() + w.sum()).backward()  # accumulates across backward calls
+    np.testing.assert_allclose(w.grad, before + ones.T @ x.data + 1)

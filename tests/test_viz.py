@@ -1,19 +1,11 @@
 """fs.viz: the pictures draw what they are given (counted artists, not pixels)."""
 
+import matplotlib  # conftest.py selects the Agg backend and closes figures after each test
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import from_scratch as fs
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")  # no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _artists(fig, gid):
@@ -142,6 +134,20 @@ def test_plot_history_on_a_given_axes_and_non_finite_values_become_gaps():
     assert out is fig and len(fig.axes) == 1 and ax.get_title() == "sweep"
     y = _lines(ax)["lr=1"].get_ydata()
     assert np.allclose(y[:2], [1.0, 10.0]) and np.isnan(y[2:]).all()
+
+
+def test_plot_history_labels_every_y_axis():
+    runs = {"SGD": [1.0, 0.5], "Adam": [1.0, 0.2]}
+    assert fs.viz.plot_history(runs).axes[0].get_ylabel() == "value"
+    assert fs.viz.plot_history(runs, ylabel="loss").axes[0].get_ylabel() == "loss"
+    fig, ax = plt.subplots()
+    fs.viz.plot_history({"train_loss": [1.0, 0.5], "test_loss": [1.1, 0.6]}, ax=ax)
+    assert ax.get_ylabel() == "loss", "curves of one quantity on a given axes: that quantity"
+    fig, ax = plt.subplots()
+    fs.viz.plot_history({"train_loss": [1.0], "test_acc": [0.5]}, ax=ax)
+    assert ax.get_ylabel() == "value", "two quantities on one axes: no single name fits"
+    panels = fs.viz.plot_history({"train_loss": [1.0], "test_accuracy": [0.5]}, ylabel="score")
+    assert [a.get_ylabel() for a in panels.axes] == ["score", "score"], "ylabel wins everywhere"
 
 
 def test_plot_history_says_to_store_floats():

@@ -1,19 +1,10 @@
 """fs.viz.show_images and fs.viz.plot_confusion_matrix draw exactly what they are given."""
 
+import matplotlib  # conftest.py selects the Agg backend and closes figures after each test
 import numpy as np
 import pytest
 
 import from_scratch as fs
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")  # no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _shown(fig):

@@ -20,12 +20,16 @@ from nbclient import NotebookClient
 
 def run(path: pathlib.Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    # record_timing=False: no per-cell timestamps in the metadata, so a re-run of an unchanged
+    # chapter leaves its file unchanged and `git diff` shows only real changes.
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:  # timestamps left by an earlier run or by JupyterLab
+        cell.metadata.pop("execution", None)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         nbformat.write(nb, f)
