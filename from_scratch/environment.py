@@ -1,8 +1,8 @@
 """Check that this Python can run the book: versions, where from_scratch comes from, the data.
 
-    report = fs.check_environment()
-    print(report)       # what is installed, and for each problem how to fix it
-    report.problems     # [] when everything the chapters need works
+    >>> report = fs.check_environment()
+    >>> print(report)       # what is installed, and for each problem how to fix it
+    >>> report.problems     # [] when everything the chapters need works
 
 Chapter 00 prints this report. It returns a value and never prints: the chapter decides.
 """
