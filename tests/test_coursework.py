@@ -105,6 +105,18 @@ def test_solution_region_becomes_stub_indented_like_begin_line():
                         "    raise NotImplementedError()")
 
 
+def test_each_of_several_regions_becomes_a_stub_and_the_skeleton_stays():
+    source = ("class A:\n    def __init__(self):\n        super().__init__()\n"
+              "        ### BEGIN SOLUTION\n        self.w = 1\n        ### END SOLUTION\n\n"
+              "    def forward(self, x):\n        \"\"\"Doc.\"\"\"\n        ### BEGIN SOLUTION\n"
+              "        return x\n        ### END SOLUTION\n")
+    stripped, found = nbt.strip_solution(source, nbt.CODE_STUB)
+    assert found
+    stub = "        # YOUR CODE HERE\n        raise NotImplementedError()"
+    assert stripped == (f"class A:\n    def __init__(self):\n        super().__init__()\n{stub}\n\n"
+                        f"    def forward(self, x):\n        \"\"\"Doc.\"\"\"\n{stub}")
+
+
 @pytest.mark.parametrize("source, words", [
     ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "never closed"),
     ("def f():\n    return 1\n    ### END SOLUTION\n", "without"),

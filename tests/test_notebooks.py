@@ -119,6 +119,18 @@ def _setup_problems(nb) -> list[str]:
     return problems
 
 
+def _marker_problem(source: str) -> str | None:
+    """Why a solution cell's markers are wrong, or None: it needs one or more regions, each a
+    '### BEGIN SOLUTION' line and then a '### END SOLUTION' line, not nested (several regions
+    let a class keep its skeleton in the student edition, one region per method body)."""
+    marks = [ln.strip() for ln in source.splitlines() if "SOLUTION" in ln]
+    pairs = ["### BEGIN SOLUTION", "### END SOLUTION"] * (len(marks) // 2)
+    if marks and marks == pairs:
+        return None
+    return (f"the solution cell needs one or more regions, each a '### BEGIN SOLUTION' line "
+            f"and then a '### END SOLUTION' line (paired, not nested), got {marks}")
+
+
 def _exercise_problems(path, nb) -> list[str]:
     """Exercise k: heading, solution cell, check cell, with the nbgrader metadata."""
     problems, nn = [], _number(path)
@@ -143,11 +155,8 @@ def _exercise_problems(path, nb) -> list[str]:
         if not sol or sol[0].cell_type != "code" or nbt.nbgrader(sol[0]) != want_sol:
             problems.append(f"exercise {k}: the cell after the heading must be the solution "
                             f"cell with nbgrader metadata {want_sol}")
-        else:
-            marks = [ln.strip() for ln in sol[0].source.splitlines() if "SOLUTION" in ln]
-            if marks != ["### BEGIN SOLUTION", "### END SOLUTION"]:
-                problems.append(f"exercise {k}: the solution cell needs one '### BEGIN SOLUTION'"
-                                f" line and then one '### END SOLUTION' line, got {marks}")
+        elif (problem := _marker_problem(sol[0].source)) is not None:
+            problems.append(f"exercise {k}: {problem}")
         if not chk or chk[0].cell_type != "code" or nbt.nbgrader(chk[0]) != want_chk:
             problems.append(f"exercise {k}: the cell after the solution must be the check cell "
                             f"with nbgrader metadata {want_chk}")
@@ -221,7 +230,7 @@ MUTATIONS = {  # name: (how to break a good chapter, words the report must conta
     "points disagree": (lambda nb, nn: nbt.nbgrader(_by_id(nb, f"ch{nn}-ex2-check")).update(
         points=99), "check cell with nbgrader metadata"),
     "missing END": (lambda nb, nn: setattr(_by_id(nb, f"ch{nn}-ex1"), "source", _by_id(
-        nb, f"ch{nn}-ex1").source.replace("### END SOLUTION", "")), "one '### BEGIN SOLUTION'"),
+        nb, f"ch{nn}-ex1").source.replace("### END SOLUTION", "", 1)), "paired, not nested"),
     "key points not last": (lambda nb, nn: nb.cells.append(new_markdown_cell("The end.")),
                             "'## Key points'"),
     "path edit": (lambda nb, nn: nb.cells.insert(5, new_code_cell(
@@ -245,6 +254,35 @@ def test_template_checks_catch_a_broken_chapter(mutation):
     breaks, words = MUTATIONS[mutation]
     breaks(nb, _number(path))
     assert any(words in p for p in _all_problems(path, nb)), _all_problems(path, nb)
+
+
+REGION = "    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+
+
+@pytest.mark.parametrize("source, ok", [
+    ("def f():\n" + REGION, True),
+    ("class A:\n    def f(self):\n    " + REGION.replace("\n    ", "\n        ")
+     + "\n    def g(self):\n    " + REGION.replace("\n    ", "\n        "), True),
+    ("def f():\n    return 1\n", False),                                   # no region
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", False),            # missing END
+    ("def f():\n" + REGION + "    ### END SOLUTION\n", False),             # END without BEGIN
+    ("def f():\n    ### BEGIN SOLUTION\n" + REGION + "    ### END SOLUTION\n", False),  # nested
+    ("def f():\n" + REGION.replace("###", "#"), False),                    # not the exact line
+])
+def test_solution_markers_pair_up_in_one_or_more_regions(source, ok):
+    assert (_marker_problem(source) is None) == ok, _marker_problem(source)
+
+
+def test_a_solution_cell_may_hold_two_regions():
+    """A second proper region (e.g. one per method of a class) passes the template checks."""
+    good = [p for p in CHAPTERS if _number(p) not in NO_EXERCISES
+            and not _exercise_problems(p, nbt.read(p))]
+    if not good:
+        pytest.skip("no chapter with exercises passes the exercise checks yet")
+    nb = nbt.read(good[0])
+    cell = _by_id(nb, f"ch{_number(good[0])}-ex1")
+    cell.source += "\n\n\ndef _helper():\n" + REGION
+    assert not _exercise_problems(good[0], nb)
 
 
 # ----------------------------------------------------------------- nbval compares
